@@ -40,7 +40,9 @@ AC_DEFUN([X_AC_FLUX_CORE], [
           [AC_MSG_ERROR([cannot find the flux.job.frobnicator.plugins package of flux-core $FLUX_CORE_VERSION])])
     AC_MSG_RESULT([$FLUX_FROBNICATOR_PLUGINDIR])
 
+    FLUX_BINDIR=$(dirname "$FLUX")
     AC_SUBST([FLUX])
+    AC_SUBST([FLUX_BINDIR])
     AC_SUBST([FLUX_CORE_VERSION])
     AC_SUBST([FLUX_PYTHON])
     AC_SUBST([FLUX_FROBNICATOR_PLUGINDIR])

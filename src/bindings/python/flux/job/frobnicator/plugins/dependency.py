@@ -179,4 +179,5 @@ class Frobnicator(FrobnicatorPlugin):
         if not isinstance(dependencies, list):
             raise ValueError("dependencies: expected a list")
         for jobid in dict.fromkeys(jobids):
-            dependencies.append({"scheme": "afterok", "value": jobid.f58})
+            # f58 with the ASCII prefix: the same in every locale
+            dependencies.append({"scheme": "afterok", "value": jobid.f58plain})
