@@ -23,7 +23,7 @@ class Instance:
 
     def __init__(self, uri):
         self.uri = uri
-        self.env = dict(os.environ, FLUX_URI=uri, FLUX_F58_FORCE_ASCII="t")
+        self.env = dict(os.environ, FLUX_URI=uri)
         self._handle = None
 
     @property

@@ -13,10 +13,6 @@
 #  instance the call returns and the tests run.
 #
 
-#  Job ids print as f58 with an ASCII "f", as the plugin writes them.
-FLUX_F58_FORCE_ASCII=t
-export FLUX_F58_FORCE_ASCII
-
 #  The plugin as it is in this source tree.
 DEPENDENCY_PLUGIN="$(cd "$SHARNESS_TEST_SRCDIR/.." && pwd)/src/bindings/python/flux/job/frobnicator/plugins/dependency.py"
 export DEPENDENCY_PLUGIN

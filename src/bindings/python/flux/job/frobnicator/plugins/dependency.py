@@ -179,5 +179,6 @@ class Frobnicator(FrobnicatorPlugin):
         if not isinstance(dependencies, list):
             raise ValueError("dependencies: expected a list")
         for jobid in dict.fromkeys(jobids):
-            # f58 with the ASCII prefix: the same in every locale
-            dependencies.append({"scheme": "afterok", "value": jobid.f58plain})
+            # f58, as flux prints ids in this locale: flux jobs INFO then
+            # reads depends:after-success=ƒ... as for --dependency=afterok
+            dependencies.append({"scheme": "afterok", "value": jobid.f58})
