@@ -12,6 +12,8 @@ if test -z "$TOP_BUILDDIR"; then
 	test_done
 fi
 
+grep -q "^RST2MAN = ." "$TOP_BUILDDIR/doc/Makefile" && test_set_prereq DOCS
+
 test_expect_success 'make install honours DESTDIR' '
 	make -s -C "$TOP_BUILDDIR" install DESTDIR="$PWD/destdir" >install.out &&
 	find destdir -name dependency.py >installed &&
@@ -21,6 +23,11 @@ test_expect_success 'make install honours DESTDIR' '
 test_expect_success 'the plugin is installed in the frobnicator plugins of flux-core' '
 	plugindir=$(flux python -c "import flux.job.frobnicator.plugins as p; print(list(p.__path__)[0])") &&
 	test "$(cat installed)" = "destdir$plugindir/dependency.py"
+'
+test_expect_success DOCS 'the man page flux-dependency-name(7) is installed' '
+	find destdir -path "*/share/man/man7/flux-dependency-name.7" >page &&
+	test $(wc -l <page) -eq 1 &&
+	grep "make Flux jobs depend on job names" "$(cat page)"
 '
 test_expect_success 'create a scratch copy of the flux Python package with the installed plugin' '
 	pythondir=$(flux python -c "import flux, os; print(os.path.dirname(os.path.dirname(flux.__file__)))") &&

@@ -69,3 +69,16 @@ frob_afterok() {
 		            | select(.scheme == "afterok") | .value
 		       else .errstr end'
 }
+
+#  Load the broker config of the tests, followed by the TOML on stdin, into
+#  the running instance (flux config load replaces the whole config).
+load_config_with() {
+	{ broker_config_from_source && cat; } | flux config load
+}
+
+#  Print the "value" of each entry of a job's attributes.system.dependencies
+#  as SCHEME:VALUE, one a line.
+job_dependencies() {
+	flux job info "$1" jobspec |
+		jq -r '.attributes.system.dependencies[] | "\(.scheme):\(.value)"'
+}

@@ -4,32 +4,54 @@
 
 """Translate dependency.name into a job id for dependency.afterok
 
-A job submitted with ``--setattr=dependency.name=NAME`` waits for the most
-recently submitted job of the same user that is named NAME, exactly as if
-it had been submitted with ``--dependency=afterok:ID`` on that job's id.
-The value may also be a list of names, which adds one afterok dependency
-per name.
+Let a job depend on other jobs of the same user by their names:
 
-The name is looked up in the job-list service, filtered there on the name
-and on the submitting user, so another user's job is never chosen.  Before
-the lookup, the plugin waits until job-list has seen every job the
-job-manager has accepted, so a job whose submission has returned is always
-found.  Jobs without ``dependency.name`` pass through untouched.
+``--setattr=dependency.name=NAME`` (or a list of names) adds an afterok
+dependency on the job named NAME.  ``--dependency=SCHEME:NAME``, for the
+schemes after, afterstart, afterok, afterany and afternotok, is resolved
+the same way when NAME is not a valid job id, and keeps its scheme.  A
+name with shell wildcards (``*``, ``?``, ``[...]``) matches every job name
+of the user that fits.
+
+When several jobs carry a name, the match policy decides: ``latest`` (the
+most recently submitted, in any state) or ``all`` (every one still pending
+or running, or the latest when none is).  It is set for the instance in
+``[ingest.frobnicator.dependency]`` (``match``, ``max-matches``) and per
+job by ``dependency.match`` or the URI query ``?match=``.  What was
+resolved is recorded in ``attributes.system.dependency.resolved``.
+
+Only the submitting user's jobs are ever considered: names are looked up in
+the job-list service for the userid the job is submitted by.  Before a
+lookup the plugin waits until job-list has seen every job the job-manager
+has accepted, so a job whose submission has returned is always found.
+Jobs that name no job pass through untouched and cost no query.
 """
 
 import errno
 import json
+from fnmatch import fnmatchcase
 from numbers import Real
 
 import flux
+from flux.constants import FLUX_JOB_STATE_INACTIVE
 from flux.job import JobID, JobList
 from flux.job.frobnicator import FrobnicatorPlugin
 from flux.job.list import job_list_id
 
 #: The jobspec attribute (under attributes.system) this plugin reads.
 ATTR = "dependency"
-#: The keys this plugin understands under attributes.system.dependency.
-KEYS = ("name",)
+#: The keys a user may set under attributes.system.dependency.
+KEYS = ("name", "match")
+#: Where the plugin records what it resolved.
+RESOLVED = "resolved"
+#: Dependency schemes whose value is a job id, and so may be a name.
+SCHEMES = ("after", "afterstart", "afterok", "afterany", "afternotok")
+#: Match policies for a name held by several jobs.
+POLICIES = ("latest", "all")
+#: Characters that make a name a shell wildcard pattern.
+GLOB_CHARS = frozenset("*?[")
+#: The configuration table of this plugin.
+CONFIG_TABLE = "[ingest.frobnicator.dependency]"
 
 
 def attr_error(key, message):
@@ -46,6 +68,11 @@ def describe(value):
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
+
+
+def is_pattern(name):
+    """True if name is a shell wildcard pattern rather than a plain name"""
+    return not GLOB_CHARS.isdisjoint(name)
 
 
 def name_of(value, what="a job name"):
@@ -75,26 +102,146 @@ def names_of(value):
     return list(dict.fromkeys(names))
 
 
-def requested_names(jobspec):
-    """Return the names asked for in jobspec, or None if none were asked"""
+def policy_of(value, where):
+    """Return a match policy, or raise ValueError naming where it was set"""
+    if value not in POLICIES:
+        shown = json.dumps(value) if not isinstance(value, str) else f"'{value}'"
+        raise ValueError(f'{where}: expected "latest" or "all", got {shown}')
+    return value
+
+
+def is_jobid(value):
+    """True if value parses as a Flux job id, as flux itself decides"""
+    try:
+        JobID(value)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
+
+
+class Config:
+    """The plugin's table of the broker configuration
+
+    ``match``: the default match policy (``latest``); ``max-matches``: the
+    most jobs one name or pattern may make a job depend on (1000).
+    """
+
+    def __init__(self, config=None):
+        self.match = "latest"
+        self.max_matches = 1000
+        table = (config or {}).get("ingest", {}).get("frobnicator", {})
+        table = table.get(ATTR, {})
+        if not isinstance(table, dict):
+            raise ValueError(f"{CONFIG_TABLE}: expected a table")
+        for key, value in table.items():
+            if key == "match":
+                self.match = policy_of(value, f"{CONFIG_TABLE} match")
+            elif key == "max-matches":
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    raise ValueError(
+                        f"{CONFIG_TABLE} max-matches: expected a positive"
+                        f" integer, got {json.dumps(value)}"
+                    )
+                self.max_matches = value
+            else:
+                raise ValueError(f"{CONFIG_TABLE}: unknown key '{key}'")
+
+
+class Request:
+    """One name or pattern to resolve, and where it came from
+
+    ``entry`` is the dependencies entry it replaces (a native URI), or None
+    for a name given in ``dependency.name``.
+    """
+
+    def __init__(self, scheme, name, policy, entry=None):
+        self.scheme = scheme
+        self.name = name
+        self.policy = policy
+        self.entry = entry
+        self.ids = []
+
+    @property
+    def where(self):
+        """How the request reads in an error message"""
+        if self.entry is None:
+            return f"{ATTR}.name"
+        return f"{ATTR}: {self.scheme}:{self.name}"
+
+    def record(self):
+        """What the jobspec records of this request once resolved"""
+        return {
+            "scheme": self.scheme,
+            "name": self.name,
+            "match": self.policy,
+            "ids": [jobid.f58 for jobid in self.ids],
+        }
+
+
+def requests_of(jobspec, default_policy):
+    """Return the Requests of a jobspec: its names to resolve
+
+    Raises ValueError naming the attribute for anything malformed.
+    """
     system = jobspec.attributes.get("system", {})
-    if ATTR not in system:
-        return None
-    request = system[ATTR]
-    if not isinstance(request, dict):
-        raise ValueError(
-            f"{ATTR}: expected a table with key 'name' (use {ATTR}.name=NAME)"
-        )
-    for key in request:
-        if key not in KEYS:
-            raise attr_error(key, "unknown key")
-    if "name" not in request:
-        raise attr_error("name", "missing (use --setattr=dependency.name=NAME)")
-    return names_of(request["name"])
+    requests = []
+    policy = default_policy
+    request = system.get(ATTR)
+    if request is not None or ATTR in system:
+        if not isinstance(request, dict):
+            raise ValueError(
+                f"{ATTR}: expected a table with key 'name'" f" (use {ATTR}.name=NAME)"
+            )
+        for key in request:
+            if key not in KEYS and key != RESOLVED:
+                raise attr_error(key, "unknown key")
+        if "match" in request:
+            policy = policy_of(request["match"], f"{ATTR}.match")
+        if "name" in request:
+            requests += [
+                Request("afterok", name, policy) for name in names_of(request["name"])
+            ]
+        elif not request:
+            raise attr_error("name", "missing (use --setattr=dependency.name=NAME)")
+    dependencies = system.get("dependencies", [])
+    if not isinstance(dependencies, list):
+        return requests
+    for entry in dependencies:
+        if (
+            isinstance(entry, dict)
+            and entry.get("scheme") in SCHEMES
+            and isinstance(entry.get("value"), str)
+            and entry["value"].strip()
+            and not is_jobid(entry["value"])
+        ):
+            where = f"{ATTR}: {entry['scheme']}:{entry['value']}: match"
+            entry_policy = policy
+            if "match" in entry:
+                entry_policy = policy_of(entry["match"], where)
+            requests.append(
+                Request(entry["scheme"], entry["value"], entry_policy, entry)
+            )
+    return requests
+
+
+def pick(jobs, policy):
+    """Return the ids that policy picks from jobs of one name
+
+    ``latest``: the most recently submitted job.  ``all``: every job still
+    active (pending or running), oldest first, or the latest when none is.
+    """
+    jobs = sorted(jobs, key=lambda job: (job["t_submit"], job["id"]))
+    if policy == "all":
+        active = [job for job in jobs if job["state"] != FLUX_JOB_STATE_INACTIVE]
+        if active:
+            return [JobID(job["id"]) for job in active]
+    return [JobID(jobs[-1]["id"])]
 
 
 class JobNames:
     """Find the jobs of one user by name through the job-list service"""
+
+    ATTRS = ["name", "t_submit", "state"]
 
     def __init__(self, handle):
         self.handle = handle
@@ -119,34 +266,44 @@ class JobNames:
             if exc.errno != errno.ENOENT:
                 raise
 
-    def latest(self, userid, name):
-        """Return the id of user's most recently submitted job named name
+    def jobs(self, userid, name=None):
+        """Return userid's jobs (named name, if given) as job-list dicts
 
-        Jobs in any state count.  Returns None when the user has no job of
-        that name.
+        The job-list service filters on user and name; every response of
+        its streamed reply is read.
         """
         joblist = JobList(
             self.handle,
-            attrs=["t_submit"],
+            attrs=self.ATTRS,
             user="all",
             name=name,
             constraint={"userid": [userid]},
             max_entries=0,
         )
-        # get_jobs() reads every response of the streamed reply
-        jobs = joblist.fetch_jobs().get_jobs()
-        if not jobs:
-            return None
-        newest = max(jobs, key=lambda job: (job["t_submit"], job["id"]))
-        return JobID(newest["id"])
+        return joblist.fetch_jobs().get_jobs()
+
+    def named(self, userid, name):
+        """Return {name: jobs} for a plain name or a wildcard pattern"""
+        if not is_pattern(name):
+            jobs = self.jobs(userid, name)
+            return {name: jobs} if jobs else {}
+        found = {}
+        for job in self.jobs(userid):
+            if fnmatchcase(job["name"], name):
+                found.setdefault(job["name"], []).append(job)
+        return found
 
 
 class Frobnicator(FrobnicatorPlugin):
-    """Add an afterok dependency for each job named in dependency.name"""
+    """Add a dependency for each job a jobspec names"""
 
     def __init__(self, parser):
         super().__init__(parser)
+        self.config = Config()
         self._names = None
+
+    def configure(self, args, config):
+        self.config = Config(config)
 
     @property
     def names(self):
@@ -155,30 +312,48 @@ class Frobnicator(FrobnicatorPlugin):
             self._names = JobNames(flux.Flux())
         return self._names
 
-    def resolve(self, userid, names):
-        """Return the job id of userid's latest job for each name"""
+    def resolve(self, userid, requests):
+        """Fill in the ids of each request, or raise ValueError"""
         try:
             self.names.sync()
-            found = {name: self.names.latest(userid, name) for name in names}
+            found = [self.names.named(userid, req.name) for req in requests]
         except OSError as exc:
-            raise attr_error(
-                "name", f"job-list lookup failed: {exc.strerror or exc}"
+            where = requests[0].where if len(requests) == 1 else f"{ATTR}.name"
+            raise ValueError(
+                f"{where}: job-list lookup failed: {exc.strerror or exc}"
             ) from None
-        for name, jobid in found.items():
-            if jobid is None:
-                raise attr_error("name", f"no job named '{name}' found")
-        return list(found.values())
+        for req, jobs_by_name in zip(requests, found):
+            if not jobs_by_name:
+                if is_pattern(req.name):
+                    raise ValueError(f"{req.where}: no job name matches '{req.name}'")
+                raise ValueError(f"{req.where}: no job named '{req.name}' found")
+            for name in sorted(jobs_by_name):
+                req.ids += pick(jobs_by_name[name], req.policy)
+            req.ids = list(dict.fromkeys(req.ids))
+            if len(req.ids) > self.config.max_matches:
+                raise ValueError(
+                    f"{req.where}: '{req.name}' matches {len(req.ids)} jobs,"
+                    f" more than max-matches ({self.config.max_matches})"
+                )
 
     def frob(self, jobspec, userid, urgency, flags):
-        names = requested_names(jobspec)
-        if names is None:
+        requests = requests_of(jobspec, self.config.match)
+        if not requests:
             return
-        jobids = self.resolve(userid, names)
+        self.resolve(userid, requests)
         system = jobspec.attributes["system"]
-        dependencies = system.setdefault("dependencies", [])
-        if not isinstance(dependencies, list):
-            raise ValueError("dependencies: expected a list")
-        for jobid in dict.fromkeys(jobids):
-            # f58, as flux prints ids in this locale: flux jobs INFO then
-            # reads depends:after-success=ƒ... as for --dependency=afterok
+        dependencies = []
+        for entry in system.get("dependencies", []):
+            req = next((r for r in requests if r.entry is entry), None)
+            if req is None:
+                dependencies.append(entry)
+                continue
+            # a native URI on a name: one entry per job, same scheme
+            rest = {k: v for k, v in entry.items() if k not in ("value", "match")}
+            dependencies += [{**rest, "value": jobid.f58} for jobid in req.ids]
+        named = [req for req in requests if req.entry is None]
+        for jobid in dict.fromkeys(jobid for req in named for jobid in req.ids):
             dependencies.append({"scheme": "afterok", "value": jobid.f58})
+        system["dependencies"] = dependencies
+        record = system.setdefault(ATTR, {})
+        record[RESOLVED] = [req.record() for req in requests]
