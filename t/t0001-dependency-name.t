@@ -63,6 +63,22 @@ test_expect_success 'a failed named job is found: the job is refused as afterok 
 		failed-name.err &&
 	test_cmp failed-native.err failed-name.err
 '
+test_expect_success 'a purged job is no longer found by its name' '
+	jobid=$(flux submit --job-name=purged-one true) &&
+	flux submit --dry-run --setattr=dependency.name=purged-one true \
+		| frob_afterok >before-purge.out &&
+	test "$(cat before-purge.out)" = "$jobid" &&
+	flux job wait-event -t 15 $jobid clean &&
+	flux job purge --force --num-limit=0 &&
+	test_debug "echo waiting for job-list to drop the purged job" &&
+	while test -n "$(flux jobs -a -n --name=purged-one)"; do
+		sleep 0.1
+	done &&
+	test_must_fail flux submit --setattr=dependency.name=purged-one true \
+		2>purged.err &&
+	test_debug "cat purged.err" &&
+	grep "dependency.name: no job named '\''purged-one'\'' found" purged.err
+'
 test_expect_success 'of several jobs with the name, the most recently submitted is chosen' '
 	old=$(flux submit --urgency=hold --job-name=several true) &&
 	mid=$(flux submit --urgency=hold --job-name=several true) &&
@@ -114,14 +130,38 @@ test_expect_success 'a job without dependency.name costs no query (job-list unlo
 	test_when_finished "flux module load job-list" &&
 	flux submit true
 '
-test_expect_success 'if job-list fails, only jobs that need a name fail, with a clear message' '
+test_expect_success 'if job-list fails, a name the index does not hold fails with a clear message' '
 	flux module remove job-list &&
 	test_when_finished "flux module load job-list" &&
-	test_must_fail flux submit --setattr=dependency.name=first true \
+	test_must_fail flux submit --setattr=dependency.name=not-indexed true \
 		2>nolist.err &&
 	test_debug "cat nolist.err" &&
 	test $(wc -l <nolist.err) -eq 1 &&
 	grep "dependency.name: job-list lookup failed" nolist.err &&
+	flux submit true
+'
+test_expect_success 'if job-list fails, names the index holds still resolve' '
+	jobid=$(flux submit --urgency=hold --job-name=indexed true) &&
+	flux module remove job-list &&
+	test_when_finished "flux module load job-list" &&
+	flux submit --dry-run --setattr=dependency.name=indexed true \
+		| frob_afterok >indexed.out &&
+	test "$(cat indexed.out)" = "$jobid" &&
+	flux cancel $jobid
+'
+test_expect_success 'with index = false, every name is asked of job-list' '
+	load_config_with <<-EOT &&
+	[ingest.frobnicator.dependency]
+	index = false
+	EOT
+	test_when_finished "broker_config_from_source | flux config load" &&
+	flux module remove job-list &&
+	test_when_finished "flux module load job-list" &&
+	test_must_fail flux submit --setattr=dependency.name=done true \
+		2>noindex.err &&
+	test_debug "cat noindex.err" &&
+	test $(wc -l <noindex.err) -eq 1 &&
+	grep "dependency.name: job-list lookup failed" noindex.err &&
 	flux submit true
 '
 test_expect_success 'a number is taken as its text' '

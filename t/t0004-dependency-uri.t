@@ -135,6 +135,7 @@ test_expect_success 'the URI query ?match=all picks every active job with the na
 '
 test_expect_success 'match=all leaves out jobs that are no longer active' '
 	flux cancel $task1_old &&
+	flux job wait-event -t 15 $task1_old clean &&
 	id=$(flux submit --urgency=hold --dependency="afterany:task-1?match=all" true) &&
 	job_dependencies $id >all-active.out &&
 	echo afterany:$task1 >all-active.expected &&
@@ -210,6 +211,7 @@ mtach = "all"|[ingest.frobnicator.dependency]: unknown key 'mtach'
 match = "newest"|[ingest.frobnicator.dependency] match: expected "latest" or "all", got 'newest'
 max-matches = 0|[ingest.frobnicator.dependency] max-matches: expected a positive integer, got 0
 max-matches = "10"|[ingest.frobnicator.dependency] max-matches: expected a positive integer, got "10"
+index = "yes"|[ingest.frobnicator.dependency] index: expected true or false, got "yes"
 EOF_CONFIG
 test_expect_success 'a good configuration is accepted again' '
 	broker_config_from_source | flux config load &&

@@ -91,20 +91,32 @@ class Instance:
         return self.jobspec(jobid)["attributes"]["system"].get("dependencies")
 
 
-def broker_config(path):
-    """Write the project's broker.toml with the plugin from this tree"""
+#: The two ways the plugin finds jobs: its journal-fed index (the default,
+#: with job-list on a miss), or job-list alone (index = false).
+LOOKUPS = {"index": [], "job-list": ["index = false"]}
+
+
+def broker_config(path, lookup="index", lines=()):
+    """Write the project's broker.toml with the plugin from this tree
+
+    lines are added to its [ingest.frobnicator.dependency] table.
+    """
     text = (SRCDIR / "broker.toml").read_text()
     assert '"dependency"' in text, "broker.toml does not load the dependency plugin"
-    path.write_text(text.replace('"dependency"', json.dumps(str(PLUGIN))))
+    text = text.replace('"dependency"', json.dumps(str(PLUGIN)))
+    table = [*LOOKUPS[lookup], *lines]
+    if table:
+        text += "\n[ingest.frobnicator.dependency]\n" + "\n".join(table) + "\n"
+    path.write_text(text)
     return path
 
 
-@pytest.fixture(scope="session")
-def instance(tmp_path_factory):
-    """A real flux instance (one broker) for the whole session"""
+@pytest.fixture(scope="session", params=list(LOOKUPS))
+def instance(request, tmp_path_factory):
+    """A real flux instance (one broker), once per lookup method"""
     if shutil.which("flux") is None:
         pytest.fail("flux not found on PATH: flux-core >= 0.88 is required")
-    conf = broker_config(tmp_path_factory.mktemp("conf") / "broker.toml")
+    conf = broker_config(tmp_path_factory.mktemp("conf") / "broker.toml", request.param)
     proc = subprocess.Popen(
         [
             "flux",
@@ -122,6 +134,8 @@ def instance(tmp_path_factory):
     if not uri:
         proc.kill()
         pytest.fail("flux start did not start an instance")
-    yield Instance(uri)
+    instance = Instance(uri)
+    instance.lookup = request.param
+    yield instance
     proc.stdin.close()
     proc.wait(timeout=120)

@@ -123,18 +123,19 @@ def test_the_jobspec_records_which_name_gave_which_ids(instance, jobs):
 
 @pytest.fixture
 def config(instance, tmp_path):
-    """Load the test broker config plus a TOML snippet; restore it after"""
-    base = broker_config(tmp_path / "broker.toml").read_text()
+    """Load the test broker config with more [ingest.frobnicator.dependency]
+    lines; restore it after"""
 
-    def load(snippet):
-        instance.flux("config", "load", stdin=base + snippet)
+    def load(*lines):
+        path = broker_config(tmp_path / "broker.toml", instance.lookup, lines)
+        instance.flux("config", "load", path)
 
     yield load
-    load("")
+    load()
 
 
 def test_the_configured_policy_and_max_matches_apply(instance, jobs, config):
-    config('[ingest.frobnicator.dependency]\nmatch = "all"\nmax-matches = 2\n')
+    config('match = "all"', "max-matches = 2")
     depid = instance.submit("--urgency=hold", "--dependency=afterok:task-1", "true")
     assert dependencies(instance, depid) == [
         ("afterok", jobs["task-1-old"]),
@@ -147,7 +148,7 @@ def test_the_configured_policy_and_max_matches_apply(instance, jobs, config):
 
 def test_a_bad_configuration_is_refused_naming_the_key(instance, jobs, config):
     instance.flux("dmesg", "-C")
-    config('[ingest.frobnicator.dependency]\nmtach = "all"\n')
+    config('mtach = "all"')
     proc = instance.flux("submit", "true", check=False)
     assert proc.returncode != 0
     log = instance.flux("dmesg").stdout

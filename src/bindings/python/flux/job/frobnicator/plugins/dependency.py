@@ -29,13 +29,23 @@ Jobs that name no job pass through untouched and cost no query.
 
 import errno
 import json
+import os
+import time
 from fnmatch import fnmatchcase
 from numbers import Real
 
 import flux
-from flux.constants import FLUX_JOB_STATE_INACTIVE
+from flux.constants import (
+    FLUX_JOB_STATE_INACTIVE,
+    FLUX_JOB_STATE_PENDING,
+    FLUX_MSGTYPE_EVENT,
+    FLUX_POLLIN,
+    FLUX_REACTOR_NOWAIT,
+    FLUX_REACTOR_ONCE,
+)
 from flux.job import JobID, JobList
 from flux.job.frobnicator import FrobnicatorPlugin
+from flux.job.journal import JournalConsumer
 from flux.job.list import job_list_id
 
 #: The jobspec attribute (under attributes.system) this plugin reads.
@@ -123,12 +133,15 @@ class Config:
     """The plugin's table of the broker configuration
 
     ``match``: the default match policy (``latest``); ``max-matches``: the
-    most jobs one name or pattern may make a job depend on (1000).
+    most jobs one name or pattern may make a job depend on (1000);
+    ``index``: keep a journal-fed index of job names in each worker (true),
+    or ask job-list for every name (false).
     """
 
     def __init__(self, config=None):
         self.match = "latest"
         self.max_matches = 1000
+        self.index = True
         table = (config or {}).get("ingest", {}).get("frobnicator", {})
         table = table.get(ATTR, {})
         if not isinstance(table, dict):
@@ -143,6 +156,13 @@ class Config:
                         f" integer, got {json.dumps(value)}"
                     )
                 self.max_matches = value
+            elif key == "index":
+                if not isinstance(value, bool):
+                    raise ValueError(
+                        f"{CONFIG_TABLE} index: expected true or false,"
+                        f" got {json.dumps(value)}"
+                    )
+                self.index = value
             else:
                 raise ValueError(f"{CONFIG_TABLE}: unknown key '{key}'")
 
@@ -246,7 +266,11 @@ class JobNames:
     def __init__(self, handle):
         self.handle = handle
 
-    def sync(self):
+    def max_jobid(self):
+        """Return the highest job id the job-manager has accepted"""
+        return self.handle.rpc("job-manager.getinfo").get()["max_jobid"]
+
+    def sync(self, max_jobid=None):
         """Wait until job-list knows every job the job-manager accepted
 
         job-list learns of new jobs asynchronously, from the job-manager's
@@ -256,7 +280,8 @@ class JobNames:
         once it has processed that job, and the journal is ordered, so it
         has processed every earlier one as well.
         """
-        max_jobid = self.handle.rpc("job-manager.getinfo").get()["max_jobid"]
+        if max_jobid is None:
+            max_jobid = self.max_jobid()
         if max_jobid == 0:
             return
         try:
@@ -294,6 +319,181 @@ class JobNames:
         return found
 
 
+def job_name(jobspec):
+    """Return a job's name as job-list derives it from its jobspec
+
+    ``attributes.system.job.name``, or else the base name of the first
+    task's command.
+    """
+    try:
+        name = jobspec["attributes"]["system"]["job"]["name"]
+        if isinstance(name, str):
+            return name
+    except (KeyError, TypeError):
+        pass
+    try:
+        arg0 = jobspec["tasks"][0]["command"][0]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if not isinstance(arg0, str):
+        return None
+    base = os.path.basename(arg0)
+    return base or arg0
+
+
+class NameJournal(JournalConsumer):
+    """The job-manager's events journal, with only the events an index uses
+
+    The job-manager filters the stream (its "allow" list), so a worker is
+    not woken for the other events of every job.
+    """
+
+    EVENTS = ("submit", "clean", "invalidate", "jobspec-update")
+
+    @property
+    def request_payload(self):
+        payload = super().request_payload
+        payload["allow"] = {name: 1 for name in self.EVENTS}
+        return payload
+
+
+class JobIndex:
+    """An index (userid, name) -> jobs, kept current from the journal
+
+    Filled from the history of the job-manager's events journal when first
+    used, then updated from its live events and from purge events.  Before
+    each lookup, :meth:`catch_up` processes the journal until it has seen
+    the newest job the job-manager accepted, so a job whose submission has
+    returned is in the index.  A lookup costs one constant-time RPC
+    (``job-manager.getinfo``) however many jobs the instance holds.
+    """
+
+    #: Seconds to wait for the journal to catch up before giving up.
+    TIMEOUT = 10.0
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.reactor = handle.get_reactor()
+        self.jobs = {}  # id -> [userid, name, t_submit, active]
+        self.names = {}  # userid -> {name: set of ids}
+        self.max_seen = 0
+        self.live = False
+        self.failed = None
+        handle.event_subscribe("job-purge-inactive")
+        self.purge_watcher = handle.msg_watcher_create(
+            self._on_purge, FLUX_MSGTYPE_EVENT, "job-purge-inactive"
+        ).start()
+        self.journal = NameJournal(handle, full=True, include_sentinel=True)
+        self.journal.set_callback(self._on_event)
+        self.journal.start()
+
+    def _add(self, jobid, userid, name, t_submit):
+        self.jobs[jobid] = [userid, name, t_submit, True]
+        self.names.setdefault(userid, {}).setdefault(name, set()).add(jobid)
+
+    def forget(self, jobid):
+        """Remove a job from the index (it was invalidated or purged)"""
+        job = self.jobs.pop(jobid, None)
+        if job is None:
+            return
+        names = self.names[job[0]]
+        names[job[1]].discard(jobid)
+        if not names[job[1]]:
+            del names[job[1]]
+
+    def _on_event(self, event):
+        if event is None:
+            self.failed = "the job-manager journal ended"
+            return
+        if event.is_empty():
+            self.live = True
+            return
+        jobid = int(event.jobid)
+        if event.name == "submit":
+            name = job_name(event.jobspec or {})
+            if name is not None:
+                self._add(jobid, event.context["userid"], name, event.timestamp)
+            self.max_seen = max(self.max_seen, jobid)
+        elif event.name == "clean":
+            if jobid in self.jobs:
+                self.jobs[jobid][3] = False
+        elif event.name == "invalidate":
+            self.forget(jobid)
+        elif event.name == "jobspec-update":
+            name = event.context.get("attributes.system.job.name")
+            job = self.jobs.get(jobid)
+            if job is not None and isinstance(name, str):
+                userid, _, t_submit, active = job
+                self.forget(jobid)
+                self._add(jobid, userid, name, t_submit)
+                self.jobs[jobid][3] = active
+
+    def _on_purge(self, handle, watcher, msg, arg):
+        for jobid in msg.payload.get("jobs", []):
+            self.forget(jobid)
+
+    def drain(self):
+        """Process every message already received (journal, purge events)
+
+        One turn of the reactor may dispatch only part of what is queued, so
+        turn it until the handle has nothing left to read.
+        """
+        for _ in range(1_000_000):
+            if not self.handle.pollevents() & FLUX_POLLIN:
+                return
+            self.turn(FLUX_REACTOR_NOWAIT)
+
+    def turn(self, flags):
+        """Run the reactor once with flags, raising what a callback raised
+
+        flux_reactor_run() itself: Flux.reactor_run() would set up and tear
+        down a SIGINT watcher on every call, which costs more than the turn.
+        """
+        self.handle.flux_reactor_run(self.reactor, flags)
+        type(self.handle).raise_if_exception()
+
+    def catch_up(self, max_jobid):
+        """Process the journal until it has shown job max_jobid
+
+        Returns True when the index is current, False if the journal did
+        not catch up within TIMEOUT (the caller then asks job-list).
+        """
+        deadline = time.monotonic() + self.TIMEOUT
+        try:
+            self.drain()
+            while not self.live or self.max_seen < max_jobid:
+                if self.failed or time.monotonic() > deadline:
+                    return False
+                timer = self.handle.timer_watcher_create(
+                    max(deadline - time.monotonic(), 0), lambda *args: None
+                ).start()
+                self.turn(FLUX_REACTOR_ONCE)
+                timer.stop()
+        except OSError as exc:
+            # the journal failed: job-list answers from now on
+            self.failed = str(exc)
+            return False
+        return True
+
+    def named(self, userid, name):
+        """Return {name: jobs} for a plain name or a wildcard pattern
+
+        Each job is a dict with the keys of a job-list answer: id,
+        t_submit and state (only active or inactive matters here).
+        """
+        names = self.names.get(userid, {})
+        if is_pattern(name):
+            matched = [n for n in names if fnmatchcase(n, name)]
+        else:
+            matched = [name] if name in names else []
+        return {n: [self._as_joblist(jobid) for jobid in names[n]] for n in matched}
+
+    def _as_joblist(self, jobid):
+        _, _, t_submit, active = self.jobs[jobid]
+        state = FLUX_JOB_STATE_PENDING if active else FLUX_JOB_STATE_INACTIVE
+        return {"id": jobid, "t_submit": t_submit, "state": state}
+
+
 class Frobnicator(FrobnicatorPlugin):
     """Add a dependency for each job a jobspec names"""
 
@@ -301,6 +501,7 @@ class Frobnicator(FrobnicatorPlugin):
         super().__init__(parser)
         self.config = Config()
         self._names = None
+        self._index = None
 
     def configure(self, args, config):
         self.config = Config(config)
@@ -312,11 +513,78 @@ class Frobnicator(FrobnicatorPlugin):
             self._names = JobNames(flux.Flux())
         return self._names
 
+    @property
+    def index(self):
+        """The journal-fed index on the same handle, or None if unavailable"""
+        if self._index is None and self.config.index:
+            try:
+                self._index = JobIndex(self.names.handle)
+            except OSError:
+                self.config.index = False
+        return self._index
+
+    def lookup(self, userid, requests):
+        """Return {name: jobs} for each request, from the index if current
+
+        A name the index does not know is asked of job-list, so that nothing
+        is ever missed; so is everything when the index cannot catch up.
+        """
+        max_jobid = self.names.max_jobid()
+        index = self.index
+        if index is not None and not index.catch_up(max_jobid):
+            index = None
+        found = []
+        synced = False
+        for req in requests:
+            jobs = {}
+            if index is not None:
+                jobs = self.unpurged(index, index.named(userid, req.name))
+            if not jobs:
+                if not synced:
+                    self.names.sync(max_jobid)
+                    synced = True
+                jobs = self.names.named(userid, req.name)
+            found.append(jobs)
+        return found
+
+    def unpurged(self, index, jobs_by_name):
+        """Drop the inactive jobs of jobs_by_name that were purged
+
+        The purge event may reach the index after the next submission, so
+        inactive jobs (the only ones a purge removes) are confirmed with
+        job-list before they are chosen.  Active jobs cost nothing.
+        """
+        inactive = [
+            job["id"]
+            for jobs in jobs_by_name.values()
+            for job in jobs
+            if job["state"] == FLUX_JOB_STATE_INACTIVE
+        ]
+        futures = [
+            job_list_id(self.names.handle, jobid, attrs=["state"]) for jobid in inactive
+        ]
+        purged = set()
+        for jobid, future in zip(inactive, futures):
+            try:
+                future.get()
+            except OSError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+                purged.add(jobid)
+                index.forget(jobid)
+        if not purged:
+            return jobs_by_name
+        kept = {}
+        for name, jobs in jobs_by_name.items():
+            jobs = [job for job in jobs if job["id"] not in purged]
+            if jobs:
+                kept[name] = jobs
+        return kept
+
     def resolve(self, userid, requests):
         """Fill in the ids of each request, or raise ValueError"""
         try:
-            self.names.sync()
-            found = [self.names.named(userid, req.name) for req in requests]
+            found = self.lookup(userid, requests)
         except OSError as exc:
             where = requests[0].where if len(requests) == 1 else f"{ATTR}.name"
             raise ValueError(
