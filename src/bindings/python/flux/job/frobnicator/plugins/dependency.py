@@ -45,7 +45,7 @@ from flux.constants import (
 )
 from flux.job import JobID, JobList
 from flux.job.frobnicator import FrobnicatorPlugin
-from flux.job.journal import JournalConsumer
+from flux.job.journal import JournalConsumer, JournalEvent
 from flux.job.list import job_list_id
 
 #: The jobspec attribute (under attributes.system) this plugin reads.
@@ -356,6 +356,24 @@ class NameJournal(JournalConsumer):
         payload["allow"] = {name: 1 for name in self.EVENTS}
         return payload
 
+    def process_response(self, resp):
+        """Keep the job's name, not its jobspec (nor R)
+
+        While the journal's history is read, every event is held until
+        the end of the history; holding each job's jobspec would cost
+        megabytes per thousand jobs.
+        """
+        jobspec = resp.get("jobspec")
+        return {
+            "jobid": resp.get("id"),
+            "name": job_name(jobspec) if jobspec is not None else None,
+        }
+
+    def create_event(self, entry, jobid=-1, name=None):
+        event = JournalEvent(jobid, entry)
+        event.job_name = name
+        return event
+
 
 class JobIndex:
     """An index (userid, name) -> jobs, kept current from the journal
@@ -410,7 +428,7 @@ class JobIndex:
             return
         jobid = int(event.jobid)
         if event.name == "submit":
-            name = job_name(event.jobspec or {})
+            name = event.job_name
             if name is not None:
                 self._add(jobid, event.context["userid"], name, event.timestamp)
             self.max_seen = max(self.max_seen, jobid)
