@@ -206,11 +206,11 @@ def requests_of(jobspec, default_policy):
     system = jobspec.attributes.get("system", {})
     requests = []
     policy = default_policy
-    request = system.get(ATTR)
-    if request is not None or ATTR in system:
+    if ATTR in system:
+        request = system[ATTR]
         if not isinstance(request, dict):
             raise ValueError(
-                f"{ATTR}: expected a table with key 'name'" f" (use {ATTR}.name=NAME)"
+                f"{ATTR}: expected a table with key 'name' (use {ATTR}.name=NAME)"
             )
         for key in request:
             if key not in KEYS and key != RESOLVED:
@@ -223,10 +223,8 @@ def requests_of(jobspec, default_policy):
             ]
         elif not request:
             raise attr_error("name", "missing (use --setattr=dependency.name=NAME)")
-    dependencies = system.get("dependencies", [])
-    if not isinstance(dependencies, list):
-        return requests
-    for entry in dependencies:
+    # flux's Jobspec class has checked that dependencies is a list
+    for entry in system.get("dependencies", []):
         if (
             isinstance(entry, dict)
             and entry.get("scheme") in SCHEMES
