@@ -20,11 +20,13 @@ or running, or the latest when none is).  It is set for the instance in
 job by ``dependency.match`` or the URI query ``?match=``.  What was
 resolved is recorded in ``attributes.system.dependency.resolved``.
 
-Only the submitting user's jobs are ever considered: names are looked up in
-the job-list service for the userid the job is submitted by.  Before a
-lookup the plugin waits until job-list has seen every job the job-manager
-has accepted, so a job whose submission has returned is always found.
-Jobs that name no job pass through untouched and cost no query.
+Only the submitting user's jobs are ever considered: names are looked up
+for the userid the job is submitted by, in an index each worker keeps from
+the job-manager's events journal (``index = false`` turns it off), and in
+the job-list service for a name the index does not hold.  Before a lookup
+the plugin waits until the index (or job-list) has seen every job the
+job-manager has accepted, so a job whose submission has returned is always
+found.  Jobs that name no job pass through untouched and cost no query.
 """
 
 import errno
@@ -268,18 +270,16 @@ class JobNames:
         """Return the highest job id the job-manager has accepted"""
         return self.handle.rpc("job-manager.getinfo").get()["max_jobid"]
 
-    def sync(self, max_jobid=None):
+    def sync(self, max_jobid):
         """Wait until job-list knows every job the job-manager accepted
 
         job-list learns of new jobs asynchronously, from the job-manager's
         journal, so a job whose submission has just returned may not be
-        listed yet.  Ask the job-manager for the highest job id it has
-        accepted, then look that id up in job-list: job-list answers only
+        listed yet.  Look max_jobid, the highest job id the job-manager has
+        accepted, up in job-list: job-list answers only
         once it has processed that job, and the journal is ordered, so it
         has processed every earlier one as well.
         """
-        if max_jobid is None:
-            max_jobid = self.max_jobid()
         if max_jobid == 0:
             return
         try:
