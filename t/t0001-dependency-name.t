@@ -270,6 +270,17 @@ test_expect_success 'a job whose submit returned is found by the next submission
 	done &&
 	flux cancel --all
 '
+test_expect_success 'a name reused back to back: the next submission gets the newest job' '
+	for i in $(seq 1 50); do
+		id=$(flux submit --urgency=hold --job-name=reused true) &&
+		dep=$(flux submit --urgency=hold \
+			--setattr=dependency.name=reused true) &&
+		flux job info $dep jobspec \
+			| jq -r ".attributes.system.dependencies[0].value" >reused.value &&
+		test "$(cat reused.value)" = "$id" || return 1
+	done &&
+	flux cancel --all
+'
 test_expect_success 'names are found with thousands of jobs in the instance' '
 	flux submit --cc=1-2000 --urgency=hold --job-name=crowd true >crowd.ids &&
 	flux submit --cc=1-1000 --urgency=hold true >/dev/null &&

@@ -235,3 +235,23 @@ def test_a_job_whose_submit_returned_is_found_by_the_next_submission(instance):
         ]["system"]["dependencies"]
         assert [int(flux.job.JobID(dep["value"])) for dep in deps] == [jobid]
     instance.flux("cancel", "--all")
+
+
+def test_a_name_reused_back_to_back_gives_the_newest_job_to_the_next_submission(
+    instance,
+):
+    # The older jobs of the name are known already: only waiting for the
+    # journal (or job-list) to show the newest job gets this right.
+    handle = instance.handle
+    for _ in range(100):
+        first = flux.job.JobspecV1.from_command(["true"])
+        first.setattr("system.job.name", "py-reused")
+        jobid = flux.job.submit(handle, first, urgency=0)
+        second = flux.job.JobspecV1.from_command(["true"])
+        second.setattr("system.dependency.name", "py-reused")
+        depid = flux.job.submit(handle, second, urgency=0)
+        deps = flux.job.job_kvs_lookup(handle, depid, decode=True)["jobspec"][
+            "attributes"
+        ]["system"]["dependencies"]
+        assert [int(flux.job.JobID(dep["value"])) for dep in deps] == [jobid]
+    instance.flux("cancel", "--all")
