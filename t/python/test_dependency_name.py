@@ -220,20 +220,27 @@ def test_the_lookup_uses_the_userid_given_to_frob_not_the_workers_own(instance):
     instance.flux("cancel", theirs)
 
 
+def submit_back_to_back(handle, name):
+    """Submit a held job named name, then at once one that names it
+
+    Uses the Python API, with no process start between the two.  Returns
+    the id of the named job and the ids the dependent job depends on.
+    """
+    first = flux.job.JobspecV1.from_command(["true"])
+    first.setattr("system.job.name", name)
+    jobid = flux.job.submit(handle, first, urgency=0)
+    second = flux.job.JobspecV1.from_command(["true"])
+    second.setattr("system.dependency.name", name)
+    depid = flux.job.submit(handle, second, urgency=0)
+    jobspec = flux.job.job_kvs_lookup(handle, depid, decode=True)["jobspec"]
+    deps = jobspec["attributes"]["system"]["dependencies"]
+    return jobid, [int(flux.job.JobID(dep["value"])) for dep in deps]
+
+
 def test_a_job_whose_submit_returned_is_found_by_the_next_submission(instance):
-    handle = instance.handle
     for i in range(100):
-        name = f"py-b2b-{i}"
-        first = flux.job.JobspecV1.from_command(["true"])
-        first.setattr("system.job.name", name)
-        jobid = flux.job.submit(handle, first, urgency=0)
-        second = flux.job.JobspecV1.from_command(["true"])
-        second.setattr("system.dependency.name", name)
-        depid = flux.job.submit(handle, second, urgency=0)
-        deps = flux.job.job_kvs_lookup(handle, depid, decode=True)["jobspec"][
-            "attributes"
-        ]["system"]["dependencies"]
-        assert [int(flux.job.JobID(dep["value"])) for dep in deps] == [jobid]
+        jobid, depends_on = submit_back_to_back(instance.handle, f"py-b2b-{i}")
+        assert depends_on == [jobid]
     instance.flux("cancel", "--all")
 
 
@@ -242,16 +249,7 @@ def test_a_name_reused_back_to_back_gives_the_newest_job_to_the_next_submission(
 ):
     # The older jobs of the name are known already: only waiting for the
     # journal (or job-list) to show the newest job gets this right.
-    handle = instance.handle
     for _ in range(100):
-        first = flux.job.JobspecV1.from_command(["true"])
-        first.setattr("system.job.name", "py-reused")
-        jobid = flux.job.submit(handle, first, urgency=0)
-        second = flux.job.JobspecV1.from_command(["true"])
-        second.setattr("system.dependency.name", "py-reused")
-        depid = flux.job.submit(handle, second, urgency=0)
-        deps = flux.job.job_kvs_lookup(handle, depid, decode=True)["jobspec"][
-            "attributes"
-        ]["system"]["dependencies"]
-        assert [int(flux.job.JobID(dep["value"])) for dep in deps] == [jobid]
+        jobid, depends_on = submit_back_to_back(instance.handle, "py-reused")
+        assert depends_on == [jobid]
     instance.flux("cancel", "--all")
