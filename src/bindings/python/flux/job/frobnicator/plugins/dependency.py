@@ -540,7 +540,7 @@ class Frobnicator(FrobnicatorPlugin):
         return self._index
 
     def lookup(self, userid, requests):
-        """Return {name: jobs} for each request, from the index if current
+        """Fill in the ids of each request, from the index if it is current
 
         A name the index does not know is asked of job-list, so that nothing
         is ever missed; so is everything when the index cannot catch up.
@@ -549,38 +549,48 @@ class Frobnicator(FrobnicatorPlugin):
         index = self.index
         if index is not None and not index.catch_up(max_jobid):
             index = None
-        found = []
         synced = False
         for req in requests:
-            jobs = {}
             if index is not None:
-                jobs = self.unpurged(index, index.named(userid, req.name))
-            if not jobs:
+                req.ids = self.picked(req.policy, index.named(userid, req.name), index)
+            if not req.ids:
                 if not synced:
                     self.names.sync(max_jobid)
                     synced = True
-                jobs = self.names.named(userid, req.name)
-            found.append(jobs)
-        return found
+                req.ids = self.picked(req.policy, self.names.named(userid, req.name))
 
-    def unpurged(self, index, jobs_by_name):
-        """Drop the inactive jobs of jobs_by_name that were purged
+    def picked(self, policy, jobs_by_name, index=None):
+        """Return the ids that policy picks for each name, in name order
 
-        The purge event may reach the index after the next submission, so
-        inactive jobs (the only ones a purge removes) are confirmed with
-        job-list before they are chosen.  Active jobs cost nothing.
+        A pick from the index that is inactive is confirmed with job-list
+        first: the purge event that removes it from the index may arrive
+        after the next submission.  Only picks are confirmed, so this costs
+        at most one RPC per name, and none for an active job.
         """
-        inactive = [
-            job["id"]
-            for jobs in jobs_by_name.values()
-            for job in jobs
-            if job["state"] == FLUX_JOB_STATE_INACTIVE
-        ]
-        futures = [
-            job_list_id(self.names.handle, jobid, attrs=["state"]) for jobid in inactive
-        ]
+        ids = []
+        for name in sorted(jobs_by_name):
+            jobs = jobs_by_name[name]
+            while jobs:
+                chosen = pick(jobs, policy)
+                purged = self.purged(index, jobs, chosen) if index else set()
+                if not purged:
+                    ids += chosen
+                    break
+                jobs = [job for job in jobs if job["id"] not in purged]
+        return list(dict.fromkeys(ids))
+
+    def purged(self, index, jobs, chosen):
+        """Return the ids among chosen that job-list says were purged"""
+        inactive = {
+            job["id"] for job in jobs if job["state"] == FLUX_JOB_STATE_INACTIVE
+        }
+        futures = {
+            jobid: job_list_id(self.names.handle, jobid, attrs=["state"])
+            for jobid in chosen
+            if jobid in inactive
+        }
         purged = set()
-        for jobid, future in zip(inactive, futures):
+        for jobid, future in futures.items():
             try:
                 future.get()
             except OSError as exc:
@@ -588,32 +598,22 @@ class Frobnicator(FrobnicatorPlugin):
                     raise
                 purged.add(jobid)
                 index.forget(jobid)
-        if not purged:
-            return jobs_by_name
-        kept = {}
-        for name, jobs in jobs_by_name.items():
-            jobs = [job for job in jobs if job["id"] not in purged]
-            if jobs:
-                kept[name] = jobs
-        return kept
+        return purged
 
     def resolve(self, userid, requests):
         """Fill in the ids of each request, or raise ValueError"""
         try:
-            found = self.lookup(userid, requests)
+            self.lookup(userid, requests)
         except OSError as exc:
             where = requests[0].where if len(requests) == 1 else f"{ATTR}.name"
             raise ValueError(
                 f"{where}: job-list lookup failed: {exc.strerror or exc}"
             ) from None
-        for req, jobs_by_name in zip(requests, found):
-            if not jobs_by_name:
+        for req in requests:
+            if not req.ids:
                 if is_pattern(req.name):
                     raise ValueError(f"{req.where}: no job name matches '{req.name}'")
                 raise ValueError(f"{req.where}: no job named '{req.name}' found")
-            for name in sorted(jobs_by_name):
-                req.ids += pick(jobs_by_name[name], req.policy)
-            req.ids = list(dict.fromkeys(req.ids))
             if len(req.ids) > self.config.max_matches:
                 raise ValueError(
                     f"{req.where}: '{req.name}' matches {len(req.ids)} jobs,"
